@@ -22,6 +22,7 @@ EXPERIMENTS: dict[str, str] = {
     "dmcjia": "002 Zheng 2021: GA convergence, delay vs bandwidth, exact optimum and gaps",
     "gspi": "003 Shi et al.: Fig. 7 average time vs tasks and bandwidth, exact optimum",
     "convsplit": "004 Hu et al.: conv split latency, multi-task alternation, lossless split",
+    "fidelity": "all papers: profile-predicted vs measured head/tail times and bytes per cut",
 }
 
 
