@@ -54,6 +54,13 @@ def from_validation_error(exc: Any, prefix: str = "") -> InputError:
     if prefix:
         path = prefix if path == "(root)" else f"{prefix}.{path}"
     reason = str(first.get("msg", "invalid value"))
+    if first.get("type") == "value_error":
+        # a validator's ValueError("<field>: <reason>") names its own field
+        reason = reason.removeprefix("Value error, ")
+        head, sep, rest = reason.partition(": ")
+        if sep and head and " " not in head:
+            path = head if path == "(root)" else f"{path}.{head}"
+            reason = rest
     if first.get("type") not in ("missing", "extra_forbidden") and "input" in first:
         shown = repr(first["input"])
         if len(shown) <= 60:

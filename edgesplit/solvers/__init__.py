@@ -40,6 +40,9 @@ SolverFn = Callable[..., Result]
 
 #: Relative tolerance within which a solver's objective must equal ``evaluate``'s.
 OBJECTIVE_RTOL = 1e-6
+#: A guarded method is killed after ``GUARD_FACTOR * time_limit + GUARD_SLACK_S`` seconds.
+GUARD_FACTOR = 1.5
+GUARD_SLACK_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -155,10 +158,14 @@ def verify(instance: InstanceBase, result: Result) -> Evaluation | None:
     notes = []
     if result.objective is None and result.objectives is None:
         result.objective, result.objectives = ev.objective, ev.objectives
-    elif not _objectives_agree(result.objective, ev.objective):
-        notes.append(f"solver objective {result.objective!r} differs from evaluate "
-                     f"{ev.objective!r}")
-        result.info["objective_mismatch"] = True
+    else:
+        pairs = [("objective", result.objective, ev.objective)]
+        pairs += [(k, v, (ev.objectives or {}).get(k)) for k, v in (result.objectives or {}).items()
+                  if ev.objectives is not None and k in ev.objectives]
+        for name, mine, theirs in pairs:
+            if not _objectives_agree(mine, theirs):
+                notes.append(f"solver {name} {mine!r} differs from evaluate's {theirs!r}")
+                result.info["objective_mismatch"] = True
     if not ev.feasible:
         notes.append("solution violates: " + "; ".join(ev.violations))
         result.info["infeasible_solution"] = True
@@ -182,13 +189,14 @@ def _call(info: MethodInfo, instance: InstanceBase, time_limit: float | None, se
         raise
 
 
-def _guarded_child(conn: Any, problem: str, name: str, instance_json: str,
+def _guarded_child(conn: Any, module: str, problem: str, name: str, instance_json: str,
                    time_limit: float | None, seed: int, options: dict[str, Any]) -> None:
     from edgesplit.io import load_instance
 
     try:
         import json
 
+        importlib.import_module(module)  # the module that registers the method
         instance = load_instance(json.loads(instance_json))
         info = get_method(problem, name)
         result = _call(info, instance, time_limit, seed, options)
@@ -207,11 +215,12 @@ def _run_guarded(info: MethodInfo, instance: InstanceBase, time_limit: float | N
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_guarded_child, daemon=True,
-                       args=(child, info.problem, info.name, instance.model_dump_json(),
+                       args=(child, info.func.__module__, info.problem, info.name,
+                             instance.model_dump_json(),
                              time_limit, seed, options))
     proc.start()
     child.close()
-    wall = None if time_limit is None else 1.5 * time_limit + 20.0
+    wall = None if time_limit is None else GUARD_FACTOR * time_limit + GUARD_SLACK_S
     ready = parent.poll(wall)
     if not ready:
         proc.kill()
