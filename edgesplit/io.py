@@ -45,20 +45,21 @@ def load_json(source: str | os.PathLike[str], what: str = "file",
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(what, f"{label}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+        raise InputError(what, f"{label}: not UTF-8 text ({exc.reason} at byte {exc.start})") \
+            from None
     except OSError as exc:
-        raise InputError(what, f"{label}: cannot read ({exc.strerror})")
+        raise InputError(what, f"{label}: cannot read ({exc.strerror})") from None
     if not text.strip():
         raise InputError(what, f"{label}: file holds only white space")
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise InputError(what, f"{label}: not valid JSON ({exc.msg} at line {exc.lineno}, "
-                               f"column {exc.colno})")
+                               f"column {exc.colno})") from None
     except ValueError as exc:
-        raise InputError(what, f"{label}: not valid JSON ({exc})")
+        raise InputError(what, f"{label}: not valid JSON ({exc})") from None
     except RecursionError:
-        raise InputError(what, f"{label}: JSON nested too deeply")
+        raise InputError(what, f"{label}: JSON nested too deeply") from None
 
 
 def _check_finite(data: Any, path: str = "") -> None:
@@ -136,8 +137,8 @@ def load_solution(instance: InstanceBase,
         data = data["solution"]
         prefix = "solution"
         if data is None:
-            raise InputError("solution", "the result holds no solution (status "
-                                         f"{source.get('status') if isinstance(source, dict) else '?'})")
+            status = source.get("status") if isinstance(source, dict) else "?"
+            raise InputError("solution", f"the result holds no solution (status {status})")
     _check_finite(data, prefix)
     try:
         return module.Solution.model_validate(data)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 __all__ = ["JSON_KEYS", "Result", "Status", "relative_gap"]
@@ -22,7 +22,7 @@ JSON_KEYS = ("problem", "method", "status", "objective", "objectives", "bound", 
              "runtime_s", "solution", "message")
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Outcome of a solve, shared by all problems and methods.
 
     ``optimal``: the solution is proven optimal (exact methods only; for a multi-objective
@@ -38,9 +38,6 @@ class Status(str, Enum):
     INFEASIBLE = "infeasible"
     TIME_LIMIT = "time_limit"
     ERROR = "error"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:

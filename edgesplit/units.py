@@ -94,4 +94,4 @@ def slots(seconds: float, slot_s: float) -> int:
         return 0
     import math
 
-    return int(math.ceil(seconds / slot_s - 1e-9))
+    return math.ceil(seconds / slot_s - 1e-9)

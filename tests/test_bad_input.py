@@ -165,7 +165,7 @@ def test_bad_profile_file_names_the_field(tmp_path):
     data = json.loads(load_profile("alexnet_32").to_json())
     data["nodes"][3]["inputs"] = ["does_not_exist"]
     path = _write(tmp_path, json.dumps(data), "p.json")
-    with pytest.raises(InputError, match="nodes.3.inputs: 'does_not_exist' is not an earlier"):
+    with pytest.raises(InputError, match=r"nodes\.3\.inputs: 'does_not_exist' is not an earlier"):
         load_profile(path)
     data = json.loads(load_profile("alexnet_32").to_json())
     data["nodes"][2]["flops"] = -5

@@ -1,4 +1,4 @@
-"""profile -> instance -> model -> solve -> verify, on split_pareto (000), by hand and via the CLI."""
+"""profile -> instance -> model -> solve -> verify on split_pareto (000), by hand and by CLI."""
 
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ def test_export_writes_each_format(cli, tmp_path):
 def test_registry_lists_and_rejects():
     assert "enumerate" in available_methods("split_pareto")
     assert get_method("split_pareto", "enumerate").kind == "exact"
-    with pytest.raises(edgesplit.InputError, match="available: .*enumerate"):
+    with pytest.raises(edgesplit.InputError, match=r"available: .*enumerate"):
         get_method("split_pareto", "nope")
     with pytest.raises(edgesplit.InputError, match="unknown problem key"):
         available_methods("nope")

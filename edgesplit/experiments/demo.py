@@ -91,7 +91,8 @@ def run(out: Path, quick: bool = False, model: str = "resnet34", num: float = 50
                   f" ms; {result.message}")
     ev = result.info["evaluation"]
     console.print(f"[bold]4. verify[/] evaluate: feasible={ev.feasible}, objectives "
-                  f"T={ev.objectives['T']:.4g} s, memory unused={ev.objectives['memory_unused']:.4f}")
+                  f"T={ev.objectives['T']:.4g} s, "
+                  f"memory unused={ev.objectives['memory_unused']:.4f}")
     table = Table(title="Pareto front (000 eq. 13): completion time vs unused edge memory")
     for col in ("split k", "last edge layer", "T_k (s)", "edge memory use", "1 - r_m,k", ""):
         table.add_column(col, justify="right")

@@ -8,6 +8,7 @@ this module: the DAG (:meth:`Profile.graph`) for DADS-style partitions and the c
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,7 +17,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["ChainView", "CutPoint", "LayerNode", "Profile", "PROFILE_VERSION"]
+__all__ = ["PROFILE_VERSION", "ChainView", "CutPoint", "LayerNode", "Profile"]
 
 PROFILE_VERSION = 1
 
@@ -290,7 +291,7 @@ class Profile(BaseModel):
                              "(several outputs?)")
         names, members = [], []
         fl, ma, lat, par, pby = [], [], [], [], []
-        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        for a, b in itertools.pairwise(cuts):
             seg = self.nodes[a.position + 1: b.position + 1]
             members.append(tuple(n.name for n in seg))
             names.append(seg[-1].name)
