@@ -47,7 +47,10 @@ def plot_split_curves(inst: sp.Instance, front: list[int], chosen: int, path: Pa
     ax2.set_ylabel("edge memory use (%)")
     lines = ax.get_legend_handles_labels()
     lines2 = ax2.get_legend_handles_labels()
-    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="upper center")
+    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="lower right",
+              framealpha=0.9)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,15 +96,15 @@ def run(out: Path, quick: bool = False, model: str = "resnet34", num: float = 50
     console.print(f"[bold]4. verify[/] evaluate: feasible={ev.feasible}, objectives "
                   f"T={ev.objectives['T']:.4g} s, "
                   f"memory unused={ev.objectives['memory_unused']:.4f}")
-    table = Table(title="Pareto front (000 eq. 13): completion time vs unused edge memory")
-    for col in ("split k", "last edge layer", "T_k (s)", "edge memory use", "1 - r_m,k", ""):
-        table.add_column(col, justify="right")
+    table = Table(title="Pareto front of 000 eq. 13 (* = chosen by the knee rule)")
+    for col in ("k", "last edge layer", "T_k (s)", "r_m,k", "1 - r_m,k", ""):
+        table.add_column(col, justify="right", no_wrap=True)
     times, used = sp.completion_times(inst), sp.memory_utilisation(inst)
     chosen = result.solution["split"]
     for k in result.solution["front"]:
-        table.add_row(str(k), inst.layers[k - 1] if k else "(none: all in cloud)",
+        table.add_row(str(k), inst.layers[k - 1] if k else "(all in cloud)",
                       f"{times[k]:.4g}", f"{100 * used[k]:.2f} %", f"{1 - used[k]:.4f}",
-                      "chosen (knee)" if k == chosen else "")
+                      "*" if k == chosen else "")
     console.print(table)
     written = [save_json(inst.to_json(), out / "demo_instance.json"),
                save_json(result.to_json(indent=1), out / "demo_result.json")]
