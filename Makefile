@@ -18,8 +18,11 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# the main job: profile resnet34 here and solve 000's split problem, then every paper's
+# reproduction in quick mode with the cross-paper report out/report.md
 demo: $(STAMP)
-	$(VENV)/bin/edgesplit demo --out out
+	$(VENV)/bin/edgesplit demo --out out --quick
+	$(VENV)/bin/edgesplit reproduce all --quick --out out
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow" -n $(JOBS)

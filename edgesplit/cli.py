@@ -246,12 +246,18 @@ def reproduce(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
     quick: Annotated[bool, typer.Option(help="Smaller runs that finish in minutes.")] = False,
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
-) -> None:
+) -> int:
     """Reproduce a paper's experiments from bundled profiles; writes a Markdown report."""
-    from edgesplit.experiments import run_experiment
+    from edgesplit.experiments import ExperimentsFailedError, run_experiment
 
-    for path in run_experiment(name, out, quick=quick, seed=seed):
+    try:
+        paths = run_experiment(name, out, quick=quick, seed=seed)
+    except ExperimentsFailedError as exc:  # `all`: the report is written, some papers failed
+        typer.echo(f"error: {exc}", err=True)
+        return 1
+    for path in paths:
         typer.echo(f"wrote {path}")
+    return 0
 
 
 @app.command()
@@ -265,16 +271,72 @@ def demo(
     run(out, quick=quick)
 
 
+@app.command()
+def sweep(
+    spec: Annotated[Path, typer.Argument(help="Sweep spec, YAML or JSON (docs/sweeps.md).",
+                                         show_default=False)],
+    results: Annotated[Path | None, typer.Option(help="Results folder (default: the spec's "
+                                                 "'results', else out/sweeps/NAME).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Local worker processes "
+                                                "(default: all cores).")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. "
+                                                  "tcp://host:8786.")] = None,
+    serial: Annotated[bool, typer.Option(help="Run in this process, one run at a "
+                                              "time.")] = False,
+    retry_errors: Annotated[bool, typer.Option(help="Run again the runs that ended in "
+                                                    "error.")] = False,
+    fsync: Annotated[bool, typer.Option(help="Flush each row to disk (survives a machine "
+                                             "crash).")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Count the runs; run nothing.")] = False,
+    progress: Annotated[bool, typer.Option(help="Live progress bar.")] = True,
+) -> None:
+    """Run every (instance, method) pair of a spec not finished yet; resumable."""
+    from rich.console import Console
+
+    from edgesplit.sweeps import run_sweep
+    from edgesplit.sweeps.runner import print_summary
+
+    console = Console(stderr=True)
+    try:
+        summary = run_sweep(spec, results, workers=workers, scheduler=scheduler, serial=serial,
+                            retry_errors=retry_errors, fsync=fsync, progress=progress,
+                            console=console, dry_run=dry_run)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: every finished run is kept; run the same command again to go "
+                   "on", err=True)
+        raise
+    print_summary(summary, Console(width=None if sys.stdout.isatty() else 120),
+                  dry_run=dry_run)
+
+
+@app.command()
+def report(
+    results: Annotated[Path, typer.Argument(help="A sweep's results folder (or its "
+                                                 "results.parquet), or the output folder of "
+                                                 "`reproduce`.", show_default=False)],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Report folder (default: "
+                                             "RESULTS/report).")] = None,
+) -> None:
+    """Gap and runtime statistics of a sweep as Markdown, CSV and PNG plots."""
+    from edgesplit.report import is_experiments_folder, write_cross_paper_report, write_report
+
+    if is_experiments_folder(results):
+        typer.echo(f"wrote {write_cross_paper_report(results)}")
+        return
+    for path in write_report(results, out):
+        typer.echo(f"wrote {path}")
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return its exit code (used by ``main`` and the tests)."""
     try:
-        app(args=argv, standalone_mode=False, prog_name="edgesplit")
-        return 0
+        rv = app(args=argv, standalone_mode=False, prog_name="edgesplit")
+        return rv if isinstance(rv, int) else 0
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
-        typer.echo("aborted", err=True)
-        return 1
+    except click.exceptions.Abort:  # click turns Ctrl-C (KeyboardInterrupt) into Abort
+        typer.echo("interrupted", err=True)
+        return 130
     except click.ClickException as exc:
         exc.show()
         return int(exc.exit_code)

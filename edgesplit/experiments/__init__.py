@@ -13,7 +13,7 @@ from pathlib import Path
 
 from edgesplit.errors import InputError
 
-__all__ = ["EXPERIMENTS", "available_experiments", "run_experiment"]
+__all__ = ["EXPERIMENTS", "ExperimentsFailedError", "available_experiments", "run_experiment"]
 
 #: Experiment name -> what it reproduces.
 EXPERIMENTS: dict[str, str] = {
@@ -33,12 +33,15 @@ def available_experiments() -> list[str]:
 
 
 def run_experiment(name: str, out: Path, quick: bool = False, seed: int = 0) -> list[Path]:
-    """Run one experiment (or ``"all"`` available ones) and return the files written."""
+    """Run one experiment (or ``"all"`` available ones) and return the files written.
+
+    ``"all"`` runs every available experiment, goes on when one fails, and then writes the
+    cross-paper report ``out/report.md`` (:func:`edgesplit.report.write_cross_paper_report`):
+    every experiment's figures and our numbers beside each paper's claims. If any experiment
+    failed, it raises :class:`ExperimentsFailedError` after writing the report, naming them.
+    """
     if name == "all":
-        written: list[Path] = []
-        for n in available_experiments():
-            written += run_experiment(n, out, quick=quick, seed=seed)
-        return written
+        return _run_all(Path(out), quick=quick, seed=seed)
     if name not in EXPERIMENTS:
         raise InputError("name", f"unknown experiment {name!r}; known: "
                                  f"{', '.join([*EXPERIMENTS, 'all'])}")
@@ -46,3 +49,31 @@ def run_experiment(name: str, out: Path, quick: bool = False, seed: int = 0) -> 
         raise InputError("name", f"experiment {name!r} is not implemented in this version")
     module = importlib.import_module(f"edgesplit.experiments.{name}")
     return list(module.run(Path(out), quick=quick, seed=seed))
+
+
+class ExperimentsFailedError(RuntimeError):
+    """Some experiments of ``reproduce all`` raised; the cross-paper report names them."""
+
+
+def _run_all(out: Path, quick: bool, seed: int) -> list[Path]:
+    """Every available experiment, then the cross-paper report ``out/report.md``."""
+    import traceback
+
+    from edgesplit.report import write_cross_paper_report
+
+    written: dict[str, list[Path]] = {}
+    failures: dict[str, str] = {}
+    names = available_experiments()
+    for n in names:
+        try:
+            written[n] = run_experiment(n, out, quick=quick, seed=seed)
+        except Exception as exc:  # one failing paper must not hide the others
+            first = (str(exc).strip().splitlines() or [""])[0]
+            failures[n] = f"{type(exc).__name__}: {first}"
+            (out / n).mkdir(parents=True, exist_ok=True)
+            (out / n / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+    report = write_cross_paper_report(out, names, failures, quick=quick, written=written)
+    if failures:
+        raise ExperimentsFailedError(f"{len(failures)} experiment(s) failed: "
+                                     f"{', '.join(failures)}; see {report}")
+    return [p for paths in written.values() for p in paths] + [report]
