@@ -20,7 +20,10 @@ def compare_results(instance: InstanceBase, exact: Result, heuristic: Result) ->
     exact objective if the exact method proved it optimal; ``gap_to_bound = (h - b) / |b|``
     with the exact method's proven bound ``b`` is an upper bound on the true gap when it did
     not. A problem module may define ``compare(instance, exact, heuristic)`` for other
-    objectives (split_pareto compares Pareto fronts).
+    objectives (split_pareto compares Pareto fronts), and ``outside_exact_model(solution)``
+    naming why a heuristic's solution lies outside the exact model's space (conv_split's
+    layer-wise baselines); the reason is then reported as ``outside_exact_model``, and a
+    negative gap means the exact model excludes a better answer, not a solver error.
     """
     module = get_problem(instance.problem)
     out: dict[str, Any] = {
@@ -37,6 +40,10 @@ def compare_results(instance: InstanceBase, exact: Result, heuristic: Result) ->
         "gap": None,
         "gap_to_bound": None,
     }
+    if hasattr(module, "outside_exact_model"):
+        reason = module.outside_exact_model(heuristic.solution)
+        if reason is not None:
+            out["outside_exact_model"] = reason
     if hasattr(module, "compare"):
         out.update(module.compare(instance, exact, heuristic))
         return out
