@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any
 
-__all__ = ["silent_highs"]
+__all__ = ["prepare_threads", "silent_highs"]
 
 
 def silent_highs() -> Any:
@@ -30,3 +30,19 @@ def silent_highs() -> Any:
         os.close(saved)
     h.silent()
     return h
+
+
+def prepare_threads(threads: int | None) -> None:
+    """Let the next HiGHS solve of this process use ``threads`` threads.
+
+    HiGHS keeps one global task scheduler per process, sized by the first solve; a later solve
+    that sets another ``threads`` value fails (Pyomo reports it as termination "unknown" with
+    no solution). When a thread count is asked for, the scheduler is reset first, so that solves
+    with and without ``threads`` can follow each other in one process (as they do in the test
+    suite and in a sweep worker). Solves must not run concurrently in threads of one process.
+    """
+    if threads is None:
+        return
+    import highspy
+
+    highspy.Highs.resetGlobalScheduler(True)

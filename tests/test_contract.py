@@ -41,7 +41,9 @@ def test_every_method_keeps_the_result_contract(problem):
         inst = _instance(problem, seed)
         exact = solve(inst, exact_name, time_limit=60)
         assert exact.status in (Status.OPTIMAL, Status.INFEASIBLE), (seed, exact.message)
-        for method in available_methods(problem):
+        # names starting with "_" are registered by other tests (test_pipeline's crashing and
+        # lying methods) in whichever worker process ran them first
+        for method in (m for m in available_methods(problem) if not m.startswith("_")):
             options = FAST_OPTIONS.get((problem, method), {})
             res = solve(inst, method, time_limit=60, seed=seed, **options)
             where = f"{problem}/{method} seed {seed}: {res.status} {res.message}"

@@ -70,3 +70,22 @@ def test_time_limit_is_honoured(backend):
     assert out.runtime_s < 30
     if out.has_solution:
         assert out.bound is None or out.bound <= out.objective + 1e-9
+
+
+def test_thread_counts_can_change_between_solves_in_one_process():
+    """HiGHS sizes one global scheduler per process at its first solve; a later solve asking
+    for another thread count failed with termination 'unknown' until the scheduler is reset."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.path.insert(0, 'tests');"
+        "from test_pyomo_backend import _knapsack;"
+        "from edgesplit.solvers._pyomo import solve_pyomo;"
+        "outs = [solve_pyomo(_knapsack(seed=s)[0], 'highs', threads=t) "
+        "for s, t in ((0, None), (1, 1), (2, None), (3, 2), (4, 1))];"
+        "print(','.join(str(o.status) for o in outs))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.strip() == ",".join(["optimal"] * 5), out.stderr

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from edgesplit._highs import prepare_threads
 from edgesplit.results import Status, relative_gap
 
 __all__ = ["MipOutcome", "solve_pyomo"]
@@ -70,6 +71,8 @@ def solve_pyomo(model: Any, backend: Backend = "highs", *, time_limit: float | N
     from pyomo.contrib.solver.common.factory import SolverFactory
     from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
+    if backend == "highs":
+        prepare_threads(threads)
     opt = SolverFactory(_factory_name(backend))
     kwargs: dict[str, Any] = {
         "load_solutions": False,

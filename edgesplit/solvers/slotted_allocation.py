@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from edgesplit._highs import silent_highs
+from edgesplit._highs import prepare_threads, silent_highs
 from edgesplit.errors import InputError
 from edgesplit.formulations import slotted_allocation as sa
 from edgesplit.results import Result, Status, relative_gap
@@ -411,6 +411,7 @@ def _run_highs(h: Any, time_limit: float | None, rel_gap: float, seed: int,
     h.setOptionValue("mip_rel_gap", rel_gap)
     h.setOptionValue("random_seed", int(seed))
     if threads is not None:
+        prepare_threads(threads)
         h.setOptionValue("threads", int(threads))
     if time_limit is not None:
         h.setOptionValue("time_limit", max(float(time_limit), 0.01))
