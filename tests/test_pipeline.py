@@ -226,3 +226,15 @@ def test_guard_stops_a_method_that_ignores_its_time_limit(toy, monkeypatch):
     assert result.status is Status.TIME_LIMIT
     assert "wall-clock guard" in result.message
     assert result.runtime_s < 30  # killed, not waited for: it sleeps 60 s
+
+
+def test_reproduce_all_with_a_failed_experiment_exits_1(cli, monkeypatch):
+    import edgesplit.experiments as ex
+
+    def failing(name, out, quick=False, seed=0):
+        raise ex.ExperimentsFailedError("1 experiment(s) failed: gspi; see out/report.md")
+
+    monkeypatch.setattr(ex, "run_experiment", failing)
+    code, out, err = cli("reproduce", "all", "--quick")
+    assert code == 1 and out == ""
+    assert err.strip() == "error: 1 experiment(s) failed: gspi; see out/report.md"
