@@ -1,6 +1,6 @@
 """Benchmark slotted_allocation (003, GSPI): model size, build time, time to proven optimality.
 
-1. Model size and build time: form "slots" (the default of ``milp``) and form "tasks", the
+1. Model size and build time: forms "flow" (the default of ``milp``), "slots" and "tasks", the
    columns of the whole horizon against the pruned start windows, rows and nonzeros, and the
    build time through Pyomo (the model alone, and the model loaded into HiGHS, which is what a
    solve pays) against the direct highspy build (ratio of the latter; issue 5's target: the

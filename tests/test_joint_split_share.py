@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from edgesplit.errors import InputError
@@ -204,6 +204,7 @@ def _enumerate(inst: js.Instance) -> float:
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 100_000))
+@example(seed=50557)  # "cloud faster" once made split 0 look dominated (see below)
 def test_decomposition_equals_brute_force_and_proves_it(seed):
     inst = js.generate(seed, "small")
     result = solve(inst, "decomposition")
@@ -212,6 +213,23 @@ def test_decomposition_equals_brute_force_and_proves_it(seed):
     assert result.bound <= result.objective
     assert result.gap <= 1e-9
     assert result.message is None or "differs" not in result.message
+
+
+def test_sending_everything_is_not_dominated_under_cloud_faster():
+    # node 1's split 0 has more cloud work and a larger e than split 1, but no "cloud faster
+    # than edge" share (no edge queue), while split 1 needs 0.47 of the cloud: split 0 must stay
+    inst = js.generate(50557, "small")
+    opts = js.options(inst)
+    assert inst.cloud_faster
+    assert opts.a[1, 0] > opts.a[1, 1] and opts.e[1, 0] > opts.e[1, 1]
+    assert opts.delta_min[1, 0] == 0 < opts.delta_min[1, 1]
+    assert js.nondominated(opts)[1, 0]
+    best = _enumerate(inst)
+    assert best == pytest.approx(0.20740204306914953, rel=1e-12)
+    for method in EXACT:
+        r = _solve_direct(inst, method, time_limit=60)
+        assert r.status is Status.OPTIMAL, (method, r.message)
+        assert r.objective == pytest.approx(best, rel=1e-7), method
 
 
 # ----------------------------------------------------------------------------- exact agree

@@ -201,7 +201,7 @@ def _small_seeds(limit: int = 20000, count: int = 6) -> list[int]:
 def test_milp_equals_brute_force(seed):
     inst = sa.generate(seed)
     best = brute_force(inst)
-    for form in ("slots", "tasks"):
+    for form in sa.FORMS:
         r = solve(inst, "milp", form=form)
         assert r.status is Status.OPTIMAL, r.message
         assert r.objective == pytest.approx(best, abs=1e-9)
@@ -218,7 +218,7 @@ def test_tiny_optimum_by_hand():
     assert r.objective == pytest.approx(14 / 3)
 
 
-@pytest.mark.parametrize("form", ["slots", "tasks"])
+@pytest.mark.parametrize("form", ["flow", "slots", "tasks"])
 @pytest.mark.parametrize("seed", [1, 6])
 def test_backends_and_builds_agree(form, seed):
     inst = sa.generate(seed)
@@ -260,7 +260,7 @@ def _lp_rows(lp) -> tuple[dict, dict]:
     return rows, {"cols": cols, "offset": offset}
 
 
-@pytest.mark.parametrize("form", ["slots", "tasks"])
+@pytest.mark.parametrize("form", ["flow", "slots", "tasks"])
 @pytest.mark.parametrize("seed", [0, 7])
 def test_direct_highspy_model_is_the_pyomo_model(form, seed, tmp_path):
     import highspy
@@ -278,7 +278,7 @@ def test_direct_highspy_model_is_the_pyomo_model(form, seed, tmp_path):
     assert cols_p == cols_d
 
 
-@pytest.mark.parametrize("form", ["tasks", "slots"])
+@pytest.mark.parametrize("form", ["tasks", "slots", "flow"])
 def test_golden_model_files(form, tmp_path, cli):
     path = tmp_path / "inst.json"
     path.write_text(tiny().to_json())
@@ -287,6 +287,47 @@ def test_golden_model_files(form, tmp_path, cli):
     assert code == 0, err
     golden = GOLDEN / f"slotted_allocation_{form}.lp"
     assert out.read_text() == golden.read_text()
+
+
+def _lp_relaxation(h) -> float:
+    from edgesplit._highs import silent_highs
+
+    lp = h.getLp()
+    lp.integrality_ = []
+    relaxed = silent_highs()
+    relaxed.passModel(lp)
+    relaxed.run()
+    return relaxed.getInfo().objective_function_value
+
+
+@pytest.mark.parametrize(("n_tasks", "bandwidth"), [(30, 8e6), (75, 4e6)])
+def test_flow_form_has_the_lp_bound_of_form_slots(n_tasks, bandwidth):
+    # the network rows are the interval rows differenced: same relaxation, fractional here
+    inst = sa.table2_instance(n_tasks=n_tasks, B=bandwidth)
+    slots = _lp_relaxation(sa.build_highspy(inst, form="slots")[0])
+    flow = _lp_relaxation(sa.build_highspy(inst, form="flow")[0])
+    assert flow == pytest.approx(slots, abs=1e-6)
+    assert abs(flow - round(flow)) > 1e-3
+
+
+def test_flow_values_satisfy_every_row():
+    inst = sa.table2_instance(n_tasks=40, B=8e6)
+    h, sc = sa.build_highspy(inst, form="flow")
+    start = solve(inst, "gspi").solution
+    full = sa.flow_values(sc, sa.slot_column_values(inst, sc, start))
+    lp = h.getLp()
+    a = lp.a_matrix_
+    activity = np.zeros(lp.num_row_)
+    for c in range(lp.num_col_):
+        for q in range(a.start_[c], a.start_[c + 1]):
+            activity[a.index_[q]] += a.value_[q] * full[c]
+    assert (activity >= np.array(lp.row_lower_) - 1e-9).all()
+    assert (activity <= np.array(lp.row_upper_) + 1e-9).all()
+    assert (full >= np.array(lp.col_lower_) - 1e-9).all()
+    assert (full <= np.array(lp.col_upper_) + 1e-9).all()
+    # and its objective is the schedule's total time
+    total = float(full @ np.array(lp.col_cost_)) + lp.offset_
+    assert total <= sa.evaluate(inst, sa.Solution(**start)).objective * inst.N + 1e-9
 
 
 def test_export_mps_and_direct(tmp_path, cli):

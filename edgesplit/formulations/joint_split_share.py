@@ -361,21 +361,30 @@ def nondominated(opts: Options) -> np.ndarray:
     """Usable options that no other option of the same node dominates.
 
     Option ``g`` of node d is dominated by ``g'`` when ``g'`` has no more cloud work
-    (``a' <= a``, hence no larger least share and, with ``cloud_faster``, no larger
-    ``delta_min``) and no larger edge-plus-transfer delay ``e' <= e``: for every share ``g'``
-    is then at least as good, since the cloud delay grows with the cloud work. Among equal
-    options the smaller split is kept. Dropping dominated options keeps an optimal solution.
+    (``a' <= a``), needs no larger share for "cloud faster than edge" (``delta_min' <=
+    delta_min``) and has no larger edge-plus-transfer delay (``e' <= e``): every share that
+    ``g`` may take, ``g'`` may take too (stability needs ``delta > lambda a' `` with ``a' <=
+    a``), and at every such share ``g'`` is at least as good, since the cloud delay grows with
+    the cloud work. Among equal options the smaller split is kept. Dropping dominated options
+    keeps an optimal solution.
+
+    ``delta_min`` must be compared on its own: ``F_d W / (F_c C)`` falls along the splits, but
+    the split that sends everything to the cloud (``C = 0``, no edge queue) has none, so a
+    later split with less cloud work may still need a larger share.
     """
     keep = np.zeros_like(opts.valid)
     usable = opts.usable
     for d in range(opts.valid.shape[0]):
         idx = np.flatnonzero(usable[d])
-        order = idx[np.lexsort((idx, opts.e[d, idx], opts.a[d, idx]))]
-        best = np.inf
-        for g in order:
-            if opts.e[d, g] < best:
-                keep[d, g] = True
-                best = opts.e[d, g]
+        a, dmin, e = opts.a[d, idx], opts.delta_min[d, idx], opts.e[d, idx]
+        # weak[x, y]: option y is no worse than option x in all three
+        weak = (a[None, :] <= a[:, None]) & (dmin[None, :] <= dmin[:, None]) & \
+            (e[None, :] <= e[:, None])
+        equal = (a[None, :] == a[:, None]) & (dmin[None, :] == dmin[:, None]) & \
+            (e[None, :] == e[:, None])
+        earlier = idx[None, :] < idx[:, None]
+        dominated = (weak & (~equal | earlier)).any(axis=1)
+        keep[d, idx[~dominated]] = True
     return keep
 
 

@@ -43,7 +43,8 @@ How eq. 6-8 are modelled (docs/slotted_allocation.md has the full discussion):
 The exact models (:func:`build_pyomo`, :func:`build_highspy`; :data:`FORMS`) are
 time-indexed: form ``"tasks"`` has a binary ``x[m,p,k,s]`` per task, offloaded partition point,
 server and start slot (003's ``x_p(m) y_k(m)`` with the start made explicit); form ``"slots"``
-drops the task index and keeps Hall's condition on the release order. See
+drops the task index and keeps Hall's condition on the release order; form ``"flow"`` is form
+``"slots"`` with its rows written as a network (fewer nonzeros, same LP bound). See
 :func:`task_columns` and :func:`slot_columns` for the start windows and why pruning is safe.
 """
 
@@ -482,7 +483,15 @@ def evaluate(inst: Instance, sol: Solution) -> Evaluation:
 #   ignores FGFS ties and drops dominated starts (safe without ties): its optimum is a lower
 #   bound, and the optimum itself once tasks are matched to its jobs with FGFS respected
 #   (edgesplit.solvers.slotted_allocation.realize_jobs).
-FORMS = ("tasks", "slots")
+# - form "flow": form "slots" with its rows written as a network. Each server's timeline is a
+#   path through a time-expanded graph (a job is an arc s -> s + J, idle[k,t] an arc t -> t + 1;
+#   one unit of flow per server) instead of one "at most one job" row per slot, and Hall's
+#   condition is a running count H[g] instead of one prefix row per generation slot. Same
+#   columns y and L, same feasible (y, L) and the same LP bound (differencing consecutive
+#   interval rows gives flow conservation), with about a seventh of the nonzeros: HiGHS and
+#   SCIP solve it 1-3 times faster (benchmarks/bench_slotted_allocation.py). Default of milp.
+FORMS = ("tasks", "slots", "flow")
+Form = Literal["tasks", "slots", "flow"]
 
 
 @dataclass(frozen=True)
@@ -716,6 +725,71 @@ def slot_columns(inst: Instance, tm: Timing | None = None) -> SlotColumns:
                        offset=-float(tm.j.sum()), unpruned_y=unpruned)
 
 
+@dataclass(frozen=True)
+class FlowLayout:
+    """Extra columns of form "flow" (after ``y`` and ``L``): ``idle[k,t]`` per server and slot
+    ``t0_k <= t < t1_k`` (the arc ``t -> t + 1``), then ``H[g]`` per generation slot but the
+    last (tasks of slots ``<= g`` taken by jobs or run locally so far).
+
+    Attributes
+    ----------
+    servers
+        Servers with at least one job of positive length.
+    t0, t1
+        Per such server, the first start and the last end of its jobs.
+    idle_offset
+        Per such server, its first ``idle`` column counted from the first extra column.
+    n_idle
+        Number of ``idle`` columns; the ``H`` columns follow them.
+    first_row
+        Per ``y`` column, the first generation index whose running count it enters
+        (``n_g - 1``: none).
+    """
+
+    servers: np.ndarray
+    t0: np.ndarray
+    t1: np.ndarray
+    idle_offset: np.ndarray
+    n_idle: int
+    first_row: np.ndarray
+
+    def n_extra(self, sc: SlotColumns) -> int:
+        """Number of extra columns (``idle`` and ``H``)."""
+        return self.n_idle + len(sc.g) - 1
+
+
+def flow_layout(sc: SlotColumns) -> FlowLayout:
+    """The extra columns of form "flow" for the job columns ``sc``."""
+    timed = sc.J > 0
+    servers = np.unique(sc.k[timed])
+    t0 = np.array([sc.s[timed & (sc.k == k)].min() for k in servers], dtype=np.int64)
+    t1 = np.array([(sc.s + sc.J)[timed & (sc.k == k)].max() for k in servers], dtype=np.int64)
+    width = t1 - t0
+    offset = np.concatenate([[0], np.cumsum(width)[:-1]]).astype(np.int64)
+    first_row = np.maximum(np.searchsorted(sc.g, sc.theta, side="right") - 1, 0)
+    return FlowLayout(servers=servers, t0=t0, t1=t1, idle_offset=offset,
+                      n_idle=int(width.sum()), first_row=first_row.astype(np.int64))
+
+
+def flow_values(sc: SlotColumns, values: np.ndarray) -> np.ndarray:
+    """All form-"flow" column values for ``y`` and ``L`` values ``values`` (a MIP start):
+    ``idle[k,t] = 1 -`` (jobs running on k in slot t), ``H`` the running counts."""
+    lay = flow_layout(sc)
+    y = np.asarray(values[: sc.n_y], dtype=float)
+    idle = np.zeros(lay.n_idle)
+    for q, k in enumerate(lay.servers.tolist()):
+        busy = np.zeros(int(lay.t1[q] - lay.t0[q]))
+        for c in np.flatnonzero((sc.k == k) & (sc.J > 0) & (y > 0.5)):
+            busy[sc.s[c] - lay.t0[q]: sc.s[c] + sc.J[c] - lay.t0[q]] += y[c]
+        idle[lay.idle_offset[q]: lay.idle_offset[q] + len(busy)] = 1.0 - busy
+    n_g = len(sc.g)
+    taken = np.bincount(lay.first_row, weights=y, minlength=n_g)
+    if sc.local:
+        taken = taken + np.asarray(values[sc.n_y: sc.n_cols], dtype=float)
+    running = np.cumsum(taken)[: n_g - 1]
+    return np.concatenate([np.asarray(values[: sc.n_cols], dtype=float), idle, running])
+
+
 def _cover_rows(k: np.ndarray, s: np.ndarray, J: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows of "one task at a time": for each (server, slot) covered by at least two columns,
@@ -755,7 +829,7 @@ def _fgfs_entries(cols: TaskColumns, pairs: list[tuple[int, int, int]]
     return np.concatenate(rows), np.concatenate(cs), keys
 
 
-def build_pyomo(inst: Instance, form: Literal["tasks", "slots"] = "tasks") -> Any:
+def build_pyomo(inst: Instance, form: Form = "tasks") -> Any:
     """The time-indexed MILP of 003 eq. 1-10 as a Pyomo model (``form`` as in :data:`FORMS`).
 
     Form ``"tasks"``::
@@ -783,7 +857,20 @@ def build_pyomo(inst: Instance, form: Literal["tasks", "slots"] = "tasks") -> An
     this is Hall's condition, so exactly then can every job get its own task; the objective is
     ``sum_m t(m)`` for any such matching. Windows as in :func:`slot_columns`.
 
-    Both minimise the total time, ``N`` times eq. 9's average (same optimum; integer
+    Form ``"flow"``: form ``"slots"`` with ``one_task_at_a_time`` and ``eq6_tasks_available``
+    written as a network (:class:`FlowLayout`)::
+
+        idle[k,t] + sum_{p: s = t} y[p,k,s] - idle[k,t-1] - sum_{p,s: s + J = t} y[p,k,s]
+            = 1 if t = t0_k else 0                                      (server_flow)
+        H[g_prev] + sum_{p,k,s: newest task it may take is of slot g} y[p,k,s] + L[g] = H[g],
+            0 <= H[g] <= number of tasks generated up to slot g        (eq6_tasks_available)
+
+    with ``0 <= idle <= 1`` and ``H[g_prev] = 0`` for the first slot. Slot ``t``'s row of
+    ``one_task_at_a_time`` is ``1 - idle[k,t]`` of this (the unit of flow crosses every slot
+    once), and ``H[g]`` is the left-hand side of that slot's Hall row: the two forms have the
+    same feasible ``(y, L)``, LP bound and optimum.
+
+    All minimise the total time, ``N`` times eq. 9's average (same optimum; integer
     coefficients let the solver round its bound).
     """
     import pyomo.environ as pyo
@@ -820,8 +907,13 @@ def build_pyomo(inst: Instance, form: Literal["tasks", "slots"] = "tasks") -> An
             model.L = pyo.Var(model.G, domain=pyo.NonNegativeIntegers,
                               bounds=lambda mdl, g: (0, n_g[g]))
         _add_eq10_all_tasks(model, inst, sc)
-        _add_one_task_at_a_time(model, model.y, list(model.Y), sc.k, sc.s, sc.J)
-        _add_eq6_tasks_available(model, sc)
+        if form == "slots":
+            _add_one_task_at_a_time(model, model.y, list(model.Y), sc.k, sc.s, sc.J)
+            _add_eq6_tasks_available(model, sc)
+        else:
+            lay = flow_layout(sc)
+            _add_server_flow(model, sc, lay)
+            _add_eq6_tasks_available_running(model, sc, lay)
         _add_eq9_total_time(model, sc.cost, sc.offset, (model.y, list(model.Y)),
                             (model.L, list(model.G)) if sc.local else None)
     return model
@@ -914,6 +1006,63 @@ def _add_eq6_tasks_available(model: Any, sc: SlotColumns) -> None:
     model.eq6_tasks_available = pyo.Constraint(model.G_HALL, rule=rule)
 
 
+def _add_server_flow(model: Any, sc: SlotColumns, lay: FlowLayout) -> None:
+    """One unit of flow along each server's timeline (003 Sec. 2.1, one task at a time without
+    preemption): at slot ``t`` the flow arriving (idle from ``t - 1``, jobs ending at ``t``)
+    leaves (idle to ``t + 1``, jobs starting at ``t``); ``idle`` is 1 exactly when no job runs."""
+    import pyomo.environ as pyo
+
+    index = list(model.Y)
+    nodes = [(int(k), t) for k, a, b in zip(lay.servers, lay.t0, lay.t1, strict=True)
+             for t in range(int(a), int(b))]
+    model.KT = pyo.Set(initialize=nodes, dimen=2, ordered=True)
+    model.idle = pyo.Var(model.KT, domain=pyo.NonNegativeReals, bounds=(0, 1))
+    starts: dict[tuple[int, int], list[int]] = {}
+    ends: dict[tuple[int, int], list[int]] = {}
+    for c in np.flatnonzero(sc.J > 0).tolist():
+        k = int(sc.k[c])
+        starts.setdefault((k, int(sc.s[c])), []).append(c)
+        ends.setdefault((k, int(sc.s[c] + sc.J[c])), []).append(c)
+    first = {int(k): int(a) for k, a in zip(lay.servers, lay.t0, strict=True)}
+
+    def rule(mdl: Any, k: int, t: int) -> Any:
+        out = mdl.idle[k, t] + sum(mdl.y[index[c]] for c in starts.get((k, t), []))
+        into = sum(mdl.y[index[c]] for c in ends.get((k, t), []))
+        if t > first[k]:
+            into = into + mdl.idle[k, t - 1]
+        return out - into == (1 if t == first[k] else 0)
+
+    model.server_flow = pyo.Constraint(model.KT, rule=rule)
+
+
+def _add_eq6_tasks_available_running(model: Any, sc: SlotColumns, lay: FlowLayout) -> None:
+    """Hall's condition of :func:`_add_eq6_tasks_available` as a running count: ``H[g]`` tasks
+    of slots up to ``g`` are taken by jobs that need one of them or run locally, at most the
+    tasks generated by then (003 eq. 6 with eq. 10)."""
+    import pyomo.environ as pyo
+
+    g = sc.g.tolist()
+    cum = np.cumsum(sc.n_g).tolist()
+    index = list(model.Y)
+    model.G_HALL = pyo.Set(initialize=g[:-1], ordered=True)
+    model.H = pyo.Var(model.G_HALL, domain=pyo.NonNegativeReals,
+                      bounds=lambda mdl, x: (0, cum[g.index(x)]))
+    members: list[list[int]] = [[] for _ in g]
+    for c, r in enumerate(lay.first_row.tolist()):
+        members[r].append(c)
+
+    def rule(mdl: Any, x: int) -> Any:
+        i = g.index(x)
+        expr = sum(mdl.y[index[c]] for c in members[i])
+        if sc.local:
+            expr = expr + mdl.L[x]
+        if i > 0:
+            expr = expr + mdl.H[g[i - 1]]
+        return expr - mdl.H[x] == 0
+
+    model.eq6_tasks_available = pyo.Constraint(model.G_HALL, rule=rule)
+
+
 def _add_eq9_total_time(model: Any, cost: np.ndarray, offset: float,
                         main: tuple[Any, list[Any]], local: tuple[Any, list[Any]] | None) -> None:
     """Minimise ``sum_m t(m)`` = ``N * t_Average`` (003 eq. 1, 9): ``cost`` over the columns
@@ -930,7 +1079,7 @@ def _add_eq9_total_time(model: Any, cost: np.ndarray, offset: float,
     model.eq9_total_time = pyo.Objective(expr=expr, sense=pyo.minimize)
 
 
-def build_highspy(inst: Instance, form: Literal["tasks", "slots"] = "tasks",
+def build_highspy(inst: Instance, form: Form = "tasks",
                   names: bool = True) -> tuple[Any, TaskColumns | SlotColumns]:
     """The model of :func:`build_pyomo`, built from numpy arrays straight into ``highspy``.
 
@@ -949,12 +1098,15 @@ def build_highspy(inst: Instance, form: Literal["tasks", "slots"] = "tasks",
     upper: list[np.ndarray] = []
     row_names: list[str] = []
     col_names: list[str] = []
+    entries_v: list[np.ndarray] = []
     n_rows = 0
 
-    def add(rows: np.ndarray, cols_: np.ndarray, lo: np.ndarray, up: np.ndarray) -> None:
+    def add(rows: np.ndarray, cols_: np.ndarray, lo: np.ndarray, up: np.ndarray,
+            vals: np.ndarray | None = None) -> None:
         nonlocal n_rows
         entries_r.append(n_rows + np.asarray(rows, dtype=np.int64))
         entries_c.append(np.asarray(cols_, dtype=np.int64))
+        entries_v.append(np.ones(len(rows)) if vals is None else np.asarray(vals, dtype=float))
         lower.append(np.asarray(lo, dtype=float))
         upper.append(np.asarray(up, dtype=float))
         n_rows += len(lo)
@@ -985,34 +1137,52 @@ def build_highspy(inst: Instance, form: Literal["tasks", "slots"] = "tasks",
     else:
         cols = slot_columns(inst, tm)
         n_y, n_g = cols.n_y, len(cols.g)
-        all_cols = np.arange(cols.n_cols)
-        add(np.zeros(cols.n_cols), all_cols, np.array([inst.N]), np.array([inst.N]))
-        row, col, kt = _cover_rows(cols.k, cols.s, cols.J)
-        add(row, col, np.full(len(kt), -np.inf), np.ones(len(kt)))
-        # eq6_tasks_available: y with theta < g[i+1] and L[g'] with g' <= g[i], i < n_g - 1
-        first_row = np.searchsorted(cols.g, cols.theta, side="right")  # first i with g[i+1] > th
-        first_row = np.maximum(first_row - 1, 0)
-        counts = np.maximum(n_g - 1 - first_row, 0)
-        hall_r = [np.repeat(first_row, counts) + _ranges(counts)]
-        hall_c = [np.repeat(np.arange(n_y), counts)]
-        if cols.local:
-            l_counts = np.maximum(n_g - 1 - np.arange(n_g), 0)
-            hall_r.append(np.repeat(np.arange(n_g), l_counts) + _ranges(l_counts))
-            hall_c.append(n_y + np.repeat(np.arange(n_g), l_counts))
+        n_extra = 0
+        add(np.zeros(cols.n_cols), np.arange(cols.n_cols), np.array([inst.N]),
+            np.array([inst.N]))
         cum = np.cumsum(cols.n_g)[:-1]
-        add(np.concatenate(hall_r), np.concatenate(hall_c), np.full(n_g - 1, -np.inf), cum)
+        if form == "slots":
+            row, col, kt = _cover_rows(cols.k, cols.s, cols.J)
+            add(row, col, np.full(len(kt), -np.inf), np.ones(len(kt)))
+            # eq6_tasks_available: y with theta < g[i+1], L[g'] with g' <= g[i], i < n_g - 1
+            first_row = np.searchsorted(cols.g, cols.theta, side="right")
+            first_row = np.maximum(first_row - 1, 0)  # first i with g[i+1] > theta
+            counts = np.maximum(n_g - 1 - first_row, 0)
+            hall_r = [np.repeat(first_row, counts) + _ranges(counts)]
+            hall_c = [np.repeat(np.arange(n_y), counts)]
+            if cols.local:
+                l_counts = np.maximum(n_g - 1 - np.arange(n_g), 0)
+                hall_r.append(np.repeat(np.arange(n_g), l_counts) + _ranges(l_counts))
+                hall_c.append(n_y + np.repeat(np.arange(n_g), l_counts))
+            add(np.concatenate(hall_r), np.concatenate(hall_c), np.full(n_g - 1, -np.inf), cum)
+        else:
+            lay = flow_layout(cols)
+            n_extra = lay.n_extra(cols)
+            fr, fc, fv, rhs, nodes = _flow_entries(cols, lay)
+            add(fr, fc, rhs, rhs, fv)
+            hr, hc, hv = _running_hall_entries(cols, lay)
+            add(hr, hc, np.zeros(n_g - 1), np.zeros(n_g - 1), hv)
         col_upper = cols.upper.astype(float)
         cost, offset = cols.cost, cols.offset
+        if form == "flow":
+            col_upper = np.concatenate([col_upper, np.ones(lay.n_idle), cum.astype(float)])
+            cost = np.concatenate([cost, np.zeros(n_extra)])
         if names:
             row_names += ["eq10_all_tasks"]
-            row_names += [f"one_task_at_a_time({a}_{b})" for a, b in kt.tolist()]
-            row_names += [f"eq6_tasks_available({x})" for x in cols.g[:-1].tolist()]
             col_names = [f"y({p}_{k}_{s})" for p, k, s in
                          zip(cols.p.tolist(), cols.k.tolist(), cols.s.tolist(), strict=True)]
             if cols.local:
                 col_names += [f"L({x})" for x in cols.g.tolist()]
+            if form == "slots":
+                row_names += [f"one_task_at_a_time({a}_{b})" for a, b in kt.tolist()]
+            else:
+                row_names += [f"server_flow({a}_{b})" for a, b in nodes]
+                col_names += [f"idle({a}_{b})" for a, b in nodes]
+                col_names += [f"H({x})" for x in cols.g[:-1].tolist()]
+            row_names += [f"eq6_tasks_available({x})" for x in cols.g[:-1].tolist()]
     rows_all = np.concatenate(entries_r)
     cols_all = np.concatenate(entries_c)
+    vals_all = np.concatenate(entries_v)
     order = np.lexsort((rows_all, cols_all))
     n_cols = len(cost)
     lp = highspy.HighsLp()
@@ -1027,14 +1197,66 @@ def build_highspy(inst: Instance, form: Literal["tasks", "slots"] = "tasks",
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = np.searchsorted(cols_all[order], np.arange(n_cols + 1)).astype(np.int32)
     lp.a_matrix_.index_ = rows_all[order].astype(np.int32)
-    lp.a_matrix_.value_ = np.ones(len(order))
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_cols
+    lp.a_matrix_.value_ = vals_all[order]
+    n_int = cols.n_cols
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_int + \
+        [highspy.HighsVarType.kContinuous] * (n_cols - n_int)
     if names:
         lp.col_names_ = col_names
         lp.row_names_ = row_names
     h = silent_highs()
     h.passModel(lp)
     return h, cols
+
+
+def _flow_entries(sc: SlotColumns, lay: FlowLayout) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """Rows ``server_flow(k_t)`` of form "flow" (see :func:`build_pyomo`): entries (row,
+    column, value) with ``idle`` columns counted after ``y`` and ``L``, right-hand sides and
+    the ``(k, t)`` of every row (and ``idle`` column)."""
+    base = sc.n_cols
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    rhs: list[np.ndarray] = []
+    nodes: list[tuple[int, int]] = []
+    first = 0
+    for q, k in enumerate(lay.servers.tolist()):
+        t0, t1 = int(lay.t0[q]), int(lay.t1[q])
+        width = t1 - t0
+        idle = base + lay.idle_offset[q] + np.arange(width)
+        jobs = np.flatnonzero((sc.k == k) & (sc.J > 0))
+        ends = sc.s[jobs] + sc.J[jobs]
+        inner = ends < t1  # jobs ending at t1 flow into the sink (no row)
+        rows += [first + np.arange(width), first + 1 + np.arange(width - 1),
+                 first + sc.s[jobs] - t0, first + ends[inner] - t0]
+        cols += [idle, idle[:-1], jobs, jobs[inner]]
+        vals += [np.ones(width), -np.ones(width - 1), np.ones(len(jobs)),
+                 -np.ones(int(inner.sum()))]
+        r = np.zeros(width)
+        r[0] = 1.0
+        rhs.append(r)
+        nodes += [(k, t) for t in range(t0, t1)]
+        first += width
+    return (np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
+            np.concatenate(rhs), nodes)
+
+
+def _running_hall_entries(sc: SlotColumns, lay: FlowLayout
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows ``eq6_tasks_available(g)`` of form "flow": ``H[g_prev] + jobs + L[g] - H[g] = 0``;
+    entries (row, column, value), ``H`` columns after the ``idle`` ones."""
+    n_g = len(sc.g)
+    h0 = sc.n_cols + lay.n_idle
+    jobs = np.flatnonzero(lay.first_row < n_g - 1)
+    rows = [lay.first_row[jobs], np.arange(n_g - 1), np.arange(1, n_g - 1)]
+    cols = [jobs, h0 + np.arange(n_g - 1), h0 + np.arange(n_g - 2)]
+    vals = [np.ones(len(jobs)), -np.ones(n_g - 1), np.ones(n_g - 2)]
+    if sc.local:
+        rows.append(np.arange(n_g - 1))
+        cols.append(sc.n_y + np.arange(n_g - 1))
+        vals.append(np.ones(n_g - 1))
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
 
 
 def _ranges(counts: np.ndarray) -> np.ndarray:
@@ -1123,7 +1345,7 @@ def slot_column_values(inst: Instance, sc: SlotColumns, solution: dict[str, Any]
     return values
 
 
-def export(inst: Instance, path: str | Path, form: Literal["tasks", "slots"] = "tasks",
+def export(inst: Instance, path: str | Path, form: Form = "tasks",
            build: Literal["pyomo", "direct"] = "pyomo") -> Path:
     """Write the model of ``form`` as ``.lp`` or ``.mps`` (``edgesplit export``).
 

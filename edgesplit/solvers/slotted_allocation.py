@@ -490,7 +490,7 @@ def _run_pyomo(inst: sa.Instance, form: str, backend: str, time_limit: float | N
         if form == "tasks":
             parts = [model.x[i] for i in model.X]
             parts += [model.local[m] for m in model.M] if hasattr(model, "local") else []
-        else:
+        else:  # y and L only (form "flow"'s idle and H are not solution columns)
             parts = [model.y[i] for i in model.Y]
             parts += [model.L[g] for g in model.G] if hasattr(model, "L") else []
         values = np.array([pyo.value(v) for v in parts], dtype=float)
@@ -507,7 +507,7 @@ def _solve_form(inst: sa.Instance, form: str, backend: str, build: str,
     if build == "pyomo":
         cols = (sa.task_columns if form == "tasks" else sa.slot_columns)(inst)
         out = _run_pyomo(inst, form, backend, time_limit, rel_gap, threads, options)
-        out.update(cols=cols, build_s=None, rows=None, nnz=None)
+        out.update(cols=cols, build_s=None, rows=None, nnz=None, model_cols=None)
         return out
     h, cols = sa.build_highspy(inst, form=form, names=backend == "scip")  # type: ignore[arg-type]
     build_s = time.perf_counter() - t0
@@ -516,6 +516,8 @@ def _solve_form(inst: sa.Instance, form: str, backend: str, build: str,
         try:
             values0 = (sa.task_column_values if form == "tasks" else sa.slot_column_values)(
                 inst, cols, start)  # type: ignore[arg-type]
+            if form == "flow":
+                values0 = sa.flow_values(cols, values0)  # type: ignore[arg-type]
         except ValueError:
             values0 = None
     remaining = None if time_limit is None else time_limit - (time.perf_counter() - t0)
@@ -525,7 +527,10 @@ def _solve_form(inst: sa.Instance, form: str, backend: str, build: str,
         out = _run_highs(h, remaining, rel_gap, seed, threads, None, options)
     else:
         out = _run_scip(h, remaining, rel_gap, seed, values0)
-    out.update(cols=cols, build_s=build_s, rows=h.getNumRow(), nnz=h.getNumNz())
+    if out["values"] is not None:  # form "flow": drop its idle and H columns
+        out["values"] = out["values"][: cols.n_cols]
+    out.update(cols=cols, build_s=build_s, rows=h.getNumRow(), nnz=h.getNumNz(),
+               model_cols=h.getNumCol())
     return out
 
 
@@ -577,7 +582,7 @@ SLOTS_HIGHS_OPTIONS: dict[str, Any] = {"mip_allow_restart": False}
 
 @register(sa.PROBLEM, "milp", kind="exact")
 def solve_milp(inst: sa.Instance, *, time_limit: float | None = None, seed: int = 0,
-               form: Literal["slots", "tasks"] = "slots",
+               form: Literal["flow", "slots", "tasks"] = "flow",
                backend: Literal["highs", "scip"] = "highs",
                build: Literal["auto", "pyomo", "direct"] = "auto", warm_start: bool = True,
                rel_gap: float = DEFAULT_REL_GAP, threads: int | None = None) -> Result:
@@ -586,10 +591,12 @@ def solve_milp(inst: sa.Instance, *, time_limit: float | None = None, seed: int 
     Parameters
     ----------
     form
-        ``"slots"`` (default): the task-free job-slot model, then tasks matched to its jobs with
-        FGFS kept (:func:`realize_jobs`); if no such matching exists, the FIFO repair of its
-        schedule is improved with form ``"tasks"`` in the remaining time, the job-slot optimum
-        remaining the bound. ``"tasks"``: the task-indexed model with FGFS rows alone.
+        ``"flow"`` (default) or ``"slots"``: the task-free job-slot model (``"flow"`` writes
+        its rows as a network: same optimum, a seventh of the nonzeros, faster), then tasks
+        matched to its jobs with FGFS kept (:func:`realize_jobs`); if no such matching exists,
+        the FIFO repair of its schedule is improved with form ``"tasks"`` in the remaining
+        time, the job-slot optimum remaining the bound. ``"tasks"``: the task-indexed model
+        with FGFS rows alone.
     backend
         ``"highs"`` or ``"scip"``.
     build
@@ -606,7 +613,7 @@ def solve_milp(inst: sa.Instance, *, time_limit: float | None = None, seed: int 
         HiGHS threads (None: its default).
     """
     if form not in sa.FORMS:
-        raise InputError("form", f"must be 'slots' or 'tasks' (got {form!r})")
+        raise InputError("form", f"must be 'flow', 'slots' or 'tasks' (got {form!r})")
     if backend not in ("highs", "scip"):
         raise InputError("backend", f"must be 'highs' or 'scip' (got {backend!r})")
     if build not in ("auto", "pyomo", "direct"):
@@ -616,14 +623,15 @@ def solve_milp(inst: sa.Instance, *, time_limit: float | None = None, seed: int 
     t0 = time.perf_counter()
     n = inst.N
     if build == "auto":
-        cols = (sa.slot_columns if form == "slots" else sa.task_columns)(inst)
+        cols = (sa.task_columns if form == "tasks" else sa.slot_columns)(inst)
         build = "direct" if cols.n_cols > DIRECT_BUILD_COLUMNS else "pyomo"
-    options = SLOTS_HIGHS_OPTIONS if form == "slots" else {}
+    options = {} if form == "tasks" else SLOTS_HIGHS_OPTIONS
     start = _heuristic_start(inst) if warm_start and build == "direct" else None
     left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
     out = _solve_form(inst, form, backend, build, left, rel_gap, seed, threads, start, options)
     info: dict[str, Any] = {"form": form, "build": build, "backend": backend,
-                            "columns": out["cols"].n_cols, "rows": out["rows"],
+                            "columns": out["cols"].n_cols, "model_columns": out["model_cols"],
+                            "rows": out["rows"],
                             "nonzeros": out["nnz"], "build_s": out["build_s"],
                             "solver_s": out["solver_s"], "nodes": out["nodes"]}
     cols = out["cols"]

@@ -20,7 +20,8 @@ import numpy as np
 
 from edgesplit.formulations import conv_split as cs
 
-__all__ = ["aggregated_bound", "descend", "minmax_split", "thread_search", "time_table"]
+__all__ = ["aggregated_bound", "descend", "least_threads", "min_plus", "minmax_split",
+           "thread_search", "time_table"]
 
 
 def time_table(inst: cs.Instance, i: int, k: np.ndarray) -> np.ndarray:
@@ -161,7 +162,7 @@ def aggregated_bound(inst: cs.Instance) -> float:
     cheapest = [_cheapest_time_per_budget(inst, i, budget) for i in range(inst.N)]
     total = cheapest[0]
     for arr in cheapest[1:]:
-        total = _min_plus(total, arr)
+        total = min_plus(total, arr)
     return cs.cloud_constant(inst) + float(total[budget])
 
 
@@ -182,20 +183,31 @@ def _cheapest_time_per_budget(inst: cs.Instance, i: int, budget: int) -> np.ndar
         ok = t[None, :, kk - 1, :] <= levels[:, None, None] * (1 + 1e-12)
         kneed[ok] = kk
     kneed[:, 0, :] = 1.0
-    theta = kneed[:, :, 0].copy()  # DP over servers: least threads for r rows so far
-    for m in range(1, inst.M):
-        nxt = np.full_like(theta, np.inf)
-        for r in range(b + 1):
-            nxt[:, r] = (theta[:, r::-1][:, : r + 1] + kneed[:, : r + 1, m]).min(axis=1)
-        theta = nxt
-    need = theta[:, b]
+    need = least_threads(kneed)
     for lv, h in zip(levels, need, strict=True):
         if np.isfinite(h) and h <= budget:
             best[int(h)] = min(best[int(h)], lv)
     return np.minimum.accumulate(best)
 
 
-def _min_plus(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def least_threads(kneed: np.ndarray) -> np.ndarray:
+    """Least threads in all that cover every row of a conv, per time level.
+
+    ``kneed[L, d, m]`` is the least threads server m needs for d rows within level L (``inf``
+    if it cannot; 1 for ``d = 0``, 004 eq. 5d); a dynamic programme over the servers returns,
+    per level, ``min_{sum_m d_m = b} sum_m kneed[L, d_m, m]`` with ``b = kneed.shape[1] - 1``.
+    """
+    theta = kneed[:, :, 0].copy()  # least threads for r rows on the servers so far
+    for m in range(1, kneed.shape[2]):
+        nxt = np.full_like(theta, np.inf)
+        for r in range(kneed.shape[1]):
+            nxt[:, r] = (theta[:, r::-1][:, : r + 1] + kneed[:, : r + 1, m]).min(axis=1)
+        theta = nxt
+    return theta[:, -1]
+
+
+def min_plus(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``out[u] = min_{w <= u} a[w] + b[u - w]``: the (min, +) convolution of two budgets."""
     out = np.full_like(a, np.inf)
     for u in range(len(a)):
         out[u] = np.min(a[: u + 1] + b[u::-1])

@@ -15,14 +15,15 @@ on its supergradient ``(sum_d delta_d(nu) - 1) / D``.
 The bound is not always tight: at the best price some nodes are indifferent between a
 cloud-hungrier and a leaner split (the relaxation mixes them). Branch and bound closes the gap:
 
-- Dominated options (another split of the node has no more cloud work and no larger ``e``,
-  :func:`js.nondominated`) are dropped first; along the splits the rest have strictly
-  decreasing cloud work and strictly increasing ``e``.
+- Dominated options (another split of the node has no more cloud work, no larger least share
+  for "cloud faster than edge" and no larger ``e``, :func:`js.nondominated`) are dropped
+  first; along the splits the rest have decreasing cloud work.
 - Reduced-cost fixing: forcing node d onto option g raises the bound by at least
   ``(r[d,g](nu) - min_g' r[d,g'](nu)) / D`` at any price; options whose bound so raised passes
   the incumbent are removed from the subproblem (their bound is kept for the final proof).
 - Branching: among the indifferent nodes, the one whose two choices differ most in share, split
-  into "split at or before the hungrier choice" (at least its cloud work) and "after it".
+  into "split at or before the earlier of its two choices" (at least that much cloud work) and
+  "after it".
 - Symmetry: switching nodes with the same cloud work, ``lambda`` and share bounds whose ``e``
   differ by a constant on their remaining options (equal nodes, or nodes that differ only in
   bandwidth while the remaining splits send equally many bytes) are interchangeable in the
@@ -220,12 +221,15 @@ class _Search:
 
     # -------------------------------------------------------------- helpers
     def _fits(self, mask: np.ndarray) -> bool:
-        """Whether the least-needing allowed options fit in the budget."""
+        """Whether the least-needing allowed options fit in the budget (strictly where every
+        least-needing option's need is the open stability bound)."""
         if not mask.any(axis=1).all():
             return False
-        last = mask.shape[1] - 1 - np.argmax(mask[:, ::-1], axis=1)  # need falls with the split
-        total = float(self.data.need[self.rows, last].sum())
-        strict = bool(self.data.open_need[self.rows, last].any())
+        need = np.where(mask, self.data.need, np.inf)
+        least = need.min(axis=1)
+        at_least = mask & (need <= least[:, None])
+        strict = bool((~(at_least & ~self.data.open_need).any(axis=1)).any())
+        total = float(least.sum())
         return total < 1.0 or (total == 1.0 and not strict)
 
     def _proven(self, bound: float) -> bool:
@@ -295,7 +299,11 @@ class _Search:
         mask[group] = union  # undo reduced-cost fixing inside the group: all alike
         p = len(group) // 2
         d = group[p]
-        t = int(lo.choice[d])  # splits <= t are "hungry" (at least this much cloud work)
+        # the two choices of d fall on either side of t: splits <= t ("hungry", at least this
+        # much cloud work) and > t. Usually the share-hungrier choice (at the lower price) is
+        # the earlier split; split 0 under "cloud faster" can be the later one (it needs no
+        # least share), hence the min, so that both children exclude one of the two choices.
+        t = int(min(lo.choice[d], hi.choice[d]))
         out = []
         for side in ("hungry", "lean"):
             m, b = mask.copy(), bmask.copy()
