@@ -330,6 +330,19 @@ def test_flow_values_satisfy_every_row():
     assert total <= sa.evaluate(inst, sa.Solution(**start)).objective * inst.N + 1e-9
 
 
+@pytest.mark.parametrize("form", ["flow", "slots", "tasks"])
+@pytest.mark.parametrize("build", ["pyomo", "direct"])
+def test_no_server_worth_using(form, build):
+    # every server part is slower than the whole task on the device (13 slots): all local
+    data = sa.generate(1).model_dump()
+    data["t_S"] = [[30, 30, 10], [10, 20, 10]]
+    inst = sa.Instance(**data)
+    r = solve(inst, "milp", form=form, build=build)
+    assert r.status is Status.OPTIMAL, r.message
+    assert r.objective == pytest.approx(13.0)
+    assert all(p == sa.timing(inst).v for p in r.solution["p"])
+
+
 def test_export_mps_and_direct(tmp_path, cli):
     path = tmp_path / "inst.json"
     path.write_text(sa.generate(2).to_json())

@@ -1238,6 +1238,9 @@ def _flow_entries(sc: SlotColumns, lay: FlowLayout) -> tuple[
         rhs.append(r)
         nodes += [(k, t) for t in range(t0, t1)]
         first += width
+    if not nodes:  # no job uses a server (every task is better on its device)
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0), np.zeros(0), nodes
     return (np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
             np.concatenate(rhs), nodes)
 
