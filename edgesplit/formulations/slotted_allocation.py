@@ -766,9 +766,14 @@ def flow_layout(sc: SlotColumns) -> FlowLayout:
     t1 = np.array([(sc.s + sc.J)[timed & (sc.k == k)].max() for k in servers], dtype=np.int64)
     width = t1 - t0
     offset = np.concatenate([[0], np.cumsum(width)[:-1]]).astype(np.int64)
-    first_row = np.maximum(np.searchsorted(sc.g, sc.theta, side="right") - 1, 0)
     return FlowLayout(servers=servers, t0=t0, t1=t1, idle_offset=offset,
-                      n_idle=int(width.sum()), first_row=first_row.astype(np.int64))
+                      n_idle=int(width.sum()), first_row=_hall_first_row(sc))
+
+
+def _hall_first_row(sc: SlotColumns) -> np.ndarray:
+    """Per ``y`` column, the first generation index ``i`` (``< n_g - 1``) whose Hall row
+    ``eq6_tasks_available(g_i)`` holds it: the first with ``theta < g_{i+1}``."""
+    return np.maximum(np.searchsorted(sc.g, sc.theta, side="right") - 1, 0).astype(np.int64)
 
 
 def flow_values(sc: SlotColumns, values: np.ndarray) -> np.ndarray:
@@ -1145,8 +1150,7 @@ def build_highspy(inst: Instance, form: Form = "tasks",
             row, col, kt = _cover_rows(cols.k, cols.s, cols.J)
             add(row, col, np.full(len(kt), -np.inf), np.ones(len(kt)))
             # eq6_tasks_available: y with theta < g[i+1], L[g'] with g' <= g[i], i < n_g - 1
-            first_row = np.searchsorted(cols.g, cols.theta, side="right")
-            first_row = np.maximum(first_row - 1, 0)  # first i with g[i+1] > theta
+            first_row = _hall_first_row(cols)
             counts = np.maximum(n_g - 1 - first_row, 0)
             hall_r = [np.repeat(first_row, counts) + _ranges(counts)]
             hall_c = [np.repeat(np.arange(n_y), counts)]

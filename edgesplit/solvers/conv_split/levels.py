@@ -52,10 +52,12 @@ import numpy as np
 from edgesplit._highs import prepare_threads, silent_highs
 from edgesplit.formulations import conv_split as cs
 from edgesplit.solvers.conv_split.search import (
+    cheapest_per_budget,
     least_threads,
     min_plus,
     minmax_split,
     thread_search,
+    time_grid,
 )
 
 __all__ = ["Group", "LevelModel", "LevelResult", "master_groups", "solve_levels",
@@ -93,19 +95,14 @@ class LevelResult:
 def _time_tables(inst: cs.Instance) -> tuple[list[np.ndarray], int]:
     """Per conv, the times (model units) of every server for ``d = 0..b_i`` rows and ``kappa =
     0..kk`` threads, shape ``(M, b_i + 1, kk + 1)``; ``inf`` for ``kappa = 0`` or above the
-    server's largest count. Returns the tables and ``kk``."""
-    kk = max(cs.max_threads(inst, m) for m in range(inst.M))
+    server's largest count (:func:`.search.time_grid`). Returns the tables and ``kk``."""
     tables = []
     for i in range(inst.N):
-        d = np.arange(inst.b[i] + 1, dtype=float)[:, None, None] * np.ones((1, kk, inst.M))
-        k = np.arange(1, kk + 1, dtype=float)[None, :, None] * np.ones((inst.b[i] + 1, 1, inst.M))
-        t = np.transpose(cs.server_times(inst, d, k, conv=i) / UNIT, (2, 0, 1))
-        full = np.full((inst.M, inst.b[i] + 1, kk + 1), np.inf)
+        t = np.transpose(time_grid(inst, i) / UNIT, (2, 0, 1))  # (M, b + 1, kk)
+        full = np.full((t.shape[0], t.shape[1], t.shape[2] + 1), np.inf)
         full[:, :, 1:] = t
-        for m in range(inst.M):
-            full[m, :, cs.max_threads(inst, m) + 1:] = np.inf
         tables.append(full)
-    return tables, kk
+    return tables, tables[0].shape[2] - 1
 
 
 def _row_caps(t: np.ndarray, levels: np.ndarray, cap: np.ndarray | None = None) -> np.ndarray:
@@ -454,14 +451,10 @@ def solve_levels(inst: cs.Instance, *, time_limit: float | None = None, seed: in
         c_g = [_row_caps(t_master[q][i], lv) for q in range(len(groups))]
         per_server = [c_g[q] for q, g in enumerate(groups) for _ in g.members]
         fl = _thread_floor(per_server, inst.b[i])
-        cheap = np.full(budget + 1, np.inf)
-        for t, need in zip(lv, fl, strict=True):
-            if need <= budget:
-                cheap[int(need)] = min(cheap[int(need)], t)
         levels.append(lv)
         caps.append(c_g)
         floor.append(fl)
-        cheapest.append(np.minimum.accumulate(cheap))
+        cheapest.append(cheapest_per_budget(lv, fl, budget))
     others = []  # pooled-budget least time of all convs but i
     for i in range(n):
         acc = np.zeros(budget + 1)

@@ -20,8 +20,8 @@ import numpy as np
 
 from edgesplit.formulations import conv_split as cs
 
-__all__ = ["aggregated_bound", "descend", "least_threads", "min_plus", "minmax_split",
-           "thread_search", "time_table"]
+__all__ = ["aggregated_bound", "cheapest_per_budget", "descend", "least_threads", "min_plus",
+           "minmax_split", "thread_search", "time_grid", "time_table"]
 
 
 def time_table(inst: cs.Instance, i: int, k: np.ndarray) -> np.ndarray:
@@ -166,28 +166,42 @@ def aggregated_bound(inst: cs.Instance) -> float:
     return cs.cloud_constant(inst) + float(total[budget])
 
 
-def _cheapest_time_per_budget(inst: cs.Instance, i: int, budget: int) -> np.ndarray:
-    """``best[h]``: the least time of conv i with at most h threads in all (inf if none)."""
+def time_grid(inst: cs.Instance, i: int) -> np.ndarray:
+    """Times (seconds) of conv i on every server for ``d = 0..b_i`` rows and ``k = 1..kk``
+    threads (``kk`` the largest count any server may give a conv), shape ``(b_i + 1, kk, M)``;
+    ``inf`` above server m's own largest count (:func:`~cs.max_threads`)."""
     kmax = np.array([cs.max_threads(inst, m) for m in range(inst.M)])
     top = int(kmax.max())
     b = inst.b[i]
     d = np.arange(b + 1, dtype=float)[:, None, None] * np.ones((1, top, inst.M))
     k = np.arange(1, top + 1, dtype=float)[None, :, None] * np.ones((b + 1, 1, inst.M))
-    t = cs.server_times(inst, d, k, conv=i)  # (b+1, top, M)
+    t = cs.server_times(inst, d, k, conv=i)
     t[k > kmax] = np.inf
-    levels = np.unique(t[1:][np.isfinite(t[1:])])
+    return t
+
+
+def cheapest_per_budget(levels: np.ndarray, need: np.ndarray, budget: int) -> np.ndarray:
+    """``best[h]``: the least level whose thread need (``need[l]`` for ``levels[l]``) is at
+    most h, for ``h = 0..budget`` (inf if none)."""
     best = np.full(budget + 1, np.inf)
-    # kneed[L, d, m]: least threads for d rows within each level (t is non-increasing in k)
-    kneed = np.full((len(levels), b + 1, inst.M), np.inf)
-    for kk in range(top, 0, -1):
-        ok = t[None, :, kk - 1, :] <= levels[:, None, None] * (1 + 1e-12)
-        kneed[ok] = kk
-    kneed[:, 0, :] = 1.0
-    need = least_threads(kneed)
     for lv, h in zip(levels, need, strict=True):
         if np.isfinite(h) and h <= budget:
             best[int(h)] = min(best[int(h)], lv)
     return np.minimum.accumulate(best)
+
+
+def _cheapest_time_per_budget(inst: cs.Instance, i: int, budget: int) -> np.ndarray:
+    """``best[h]``: the least time of conv i with at most h threads in all (inf if none)."""
+    t = time_grid(inst, i)  # (b+1, top, M)
+    top = t.shape[1]
+    levels = np.unique(t[1:][np.isfinite(t[1:])])
+    # kneed[L, d, m]: least threads for d rows within each level (t is non-increasing in k)
+    kneed = np.full((len(levels), inst.b[i] + 1, inst.M), np.inf)
+    for kk in range(top, 0, -1):
+        ok = t[None, :, kk - 1, :] <= levels[:, None, None] * (1 + 1e-12)
+        kneed[ok] = kk
+    kneed[:, 0, :] = 1.0
+    return cheapest_per_budget(levels, least_threads(kneed), budget)
 
 
 def least_threads(kneed: np.ndarray) -> np.ndarray:
