@@ -28,14 +28,17 @@ class Status(StrEnum):
     ``optimal``: the solution is proven optimal (exact methods only; for a multi-objective
     problem, the whole Pareto front is proven). ``feasible``: a solution that satisfies every
     constraint, without a proof of optimality (every heuristic, and exact methods stopped at a
-    gap). ``infeasible``: proven that no feasible solution exists. ``time_limit``: the time limit
-    was reached; ``solution`` holds the best one found, if any. ``error``: the method failed;
-    ``message`` says why.
+    gap). ``infeasible``: proven that no feasible solution exists. ``no_solution``: this method
+    ended without a feasible solution (a baseline whose fixed choice violates a constraint, a
+    heuristic that found none); it says nothing about the instance. ``time_limit``: stopped by a
+    limit (time, nodes, iterations); ``solution`` holds the best one found, if any, and
+    ``message`` names the limit. ``error``: the method failed; ``message`` says why.
     """
 
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"
     INFEASIBLE = "infeasible"
+    NO_SOLUTION = "no_solution"
     TIME_LIMIT = "time_limit"
     ERROR = "error"
 
