@@ -42,9 +42,9 @@ def test_numpy_values_are_converted():
     assert data["objective"] == 2.0 and data["solution"] == {"split": 3, "front": [1, 3]}
 
 
-def test_status_values_are_the_five_of_the_contract():
-    assert [s.value for s in Status] == ["optimal", "feasible", "infeasible", "time_limit",
-                                         "error"]
+def test_status_values_are_the_six_of_the_contract():
+    assert [s.value for s in Status] == ["optimal", "feasible", "infeasible", "no_solution",
+                                         "time_limit", "error"]
 
 
 @pytest.mark.parametrize(("obj", "bound", "expected"), [
